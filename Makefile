@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+# dmemu: `make run` (a test run on emulated devices in the default guest) and
+# `make test` (the project's own tests). Both install what is missing first.
+
+KVER := $(shell bash -c '. harness/lib/env.sh && _dmemu_default_kver')
+KDIR ?= /usr/src/linux-headers-$(KVER)
+# Device groups: everything but the runner's fixtures and self-tests.
+DEVICE_GROUPS := $(filter-out meta runner unit,$(notdir $(patsubst %/rc,%,$(wildcard blktests/tests/*/rc))))
+
+.PHONY: all deps kernel modules emulators run test check-shell clean
+
+all: modules emulators
+
+deps:
+	@harness/deps
+
+kernel: deps
+	@harness/vm/kernel >/dev/null
+
+modules: kernel
+	@$(MAKE) -s -C dm-targets KDIR=$(KDIR)
+
+emulators: deps
+	@if [ -f emulators/Makefile ]; then $(MAKE) -s -C emulators; fi
+
+# The main job: every device group in the default guest, results in results/latest/.
+run: modules emulators
+	harness/check $(DEVICE_GROUPS)
+
+# The project's tests: shell lint, emulator unit tests, then every group
+# (runner self-tests included) in the guest; the last line is the summary.
+test: modules emulators check-shell
+	harness/check
+
+check-shell:
+	@shellcheck -S warning -x harness/check harness/deps harness/vm/* harness/lib/*.sh \
+		blktests/common/* blktests/tests/*/rc blktests/tests/*/[0-9][0-9][0-9] .ci/run
+
+clean:
+	@$(MAKE) -s -C dm-targets KDIR=$(KDIR) clean
+	@if [ -f emulators/Makefile ]; then $(MAKE) -s -C emulators clean; fi
