@@ -94,22 +94,22 @@ _run_one() (
 	export TMPDIR FULL TEST_NAME SRCDIR
 	: >"$FULL"
 	local marker
-	marker="dmemu: run $t at $(date +%s.%N)"
+	marker="dmemu: run $t at $EPOCHREALTIME"
 	local kmsg=0
 	if echo "$marker" 2>/dev/null >/dev/kmsg; then
 		kmsg=1
 	fi
-	local t0 t1 rc
-	t0=$(date +%s.%N)
+	local t0 rc
+	t0=${EPOCHREALTIME/./}
 	(
 		_CLEANUPS=()
 		trap _run_cleanups EXIT
 		test
 	) >"$res.out" 2>&1
 	rc=$?
-	t1=$(date +%s.%N)
+	local us=$((${EPOCHREALTIME/./} - t0))
 	local runtime
-	runtime=$(printf '%.3f' "$(echo "$t1 - $t0" | bc)")
+	printf -v runtime '%d.%03d' $((us / 1000000)) $((us / 1000 % 1000))
 
 	local status=pass reason='' details=
 	if [[ -s $TMPDIR/.skip ]]; then
@@ -172,8 +172,8 @@ _skip() {
 }
 
 _record() {
-	printf 'description\t%s\ndate\t%s\nstatus\t%s\nreason\t%s\nexit_status\t%s\nruntime\t%s\n' \
-		"$2" "$(date '+%F %T')" "$3" "$4" "$5" "$6" >"$1"
+	printf 'description\t%s\ndate\t%(%F %T)T\nstatus\t%s\nreason\t%s\nexit_status\t%s\nruntime\t%s\n' \
+		"$2" -1 "$3" "$4" "$5" "$6" >"$1"
 }
 
 _run_all() {
