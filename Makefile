@@ -17,11 +17,12 @@ deps:
 kernel: deps
 	@harness/vm/kernel >/dev/null
 
+# flock: several checkouts' runs may build the same tree at once.
 modules: kernel
-	@$(MAKE) -s -C dm-targets KDIR=$(KDIR)
+	@flock dm-targets/.build.lock $(MAKE) -s -C dm-targets KDIR=$(KDIR)
 
 emulators: deps
-	@if [ -f emulators/Makefile ]; then $(MAKE) -s -C emulators; fi
+	@flock emulators/.build.lock $(MAKE) -s -C emulators
 
 # The main job: every device group in the default guest, results in results/latest/.
 run: modules emulators

@@ -70,6 +70,7 @@ struct powercut_c {
 	u64 next_wid;
 	bool power_off;
 	bool evict_wanted;
+	bool suspend_writeback;
 	wait_queue_head_t space_wait;
 	struct pc_stats st;
 
@@ -939,12 +940,22 @@ static void pc_dtr(struct dm_target *ti)
 	kfree(pc);
 }
 
-/* A normal suspend writes the cache back; a noflush one (dmemu cut) keeps it. */
+/*
+ * A normal suspend writes the cache back; a noflush one (dmemu cut) keeps it.
+ * dm core clears the noflush flag before postsuspend, so note it here.
+ */
+static void pc_presuspend(struct dm_target *ti)
+{
+	struct powercut_c *pc = ti->private;
+
+	pc->suspend_writeback = !dm_noflush_suspending(ti);
+}
+
 static void pc_postsuspend(struct dm_target *ti)
 {
 	struct powercut_c *pc = ti->private;
 
-	if (!dm_noflush_suspending(ti) && !READ_ONCE(pc->power_off) && pc_flush_all(pc))
+	if (pc->suspend_writeback && !READ_ONCE(pc->power_off) && pc_flush_all(pc))
 		DMERR("write-back at suspend failed");
 }
 
@@ -963,6 +974,7 @@ static struct target_type powercut_target = {
 	.ctr = pc_ctr,
 	.dtr = pc_dtr,
 	.map = pc_map,
+	.presuspend = pc_presuspend,
 	.postsuspend = pc_postsuspend,
 	.status = pc_status,
 	.message = pc_message,
