@@ -34,7 +34,7 @@ test: modules emulators check-shell
 	harness/check
 
 check-shell:
-	@shellcheck -S warning -x harness/check harness/deps harness/vm/* harness/lib/*.sh \
+	@shellcheck -S warning -x harness/check harness/new harness/deps harness/vm/* harness/lib/*.sh \
 		blktests/common/* blktests/tests/*/rc blktests/tests/*/[0-9][0-9][0-9] .ci/run
 
 clean:
