@@ -204,6 +204,7 @@ _run_one() (
 		kmsg=1
 	fi
 	local t0 rc pid
+	[[ $coverage == per-test ]] && "$TOP/harness/coverage/reset"
 	t0=${EPOCHREALTIME/./}
 	_hang_drain
 	set -m
@@ -228,6 +229,11 @@ _run_one() (
 	rc=0
 	((HANG_TIMEDOUT)) || { wait "$pid"; rc=$?; }
 	local us=$((${EPOCHREALTIME/./} - t0))
+	if [[ $coverage == per-test ]]; then
+		local cname=$t${devname:+@$devname}
+		[[ $it != - ]] && cname+="#${it#iter}"
+		"$TOP/harness/coverage/capture" "$run_dir/coverage/raw/tests/$cname"
+	fi
 	local runtime
 	printf -v runtime '%d.%03d' $((us / 1000000)) $((us / 1000 % 1000))
 
@@ -369,6 +375,10 @@ _run_all() {
 			_run_props
 		fi
 		_kmemleak_setup
+		if [[ -n $coverage ]]; then
+			"$TOP/harness/coverage/reset" || exit 2
+			echo "coverage: $coverage (gcov counters reset)"
+		fi
 		local cur_it=-
 		((start > 0)) && IFS=$'\t' read -r cur_it _ <<<"${PLAN[start - 1]}"
 		rc=0
@@ -389,6 +399,9 @@ _run_all() {
 				break
 			fi
 		done
+		if [[ $coverage == run ]]; then
+			"$TOP/harness/coverage/capture" "$run_dir/coverage/raw/run/$EPOCHSECONDS" || rc=1
+		fi
 		exit "$rc"
 	} | tee -a "$run_dir/summary"
 	rc=${PIPESTATUS[0]}
