@@ -111,13 +111,13 @@ struct smr_target {
 	bool zns;
 	bool persistent;
 
-	spinlock_t lock;	/* zone array, counters, stats */
+	spinlock_t lock;	/* zone array, open/active counters */
 	struct smr_zone *zones;
 	u32 nr_imp_open;
 	u32 nr_exp_open;
 	u32 nr_closed;
 	u32 imp_close_zno;
-	struct smr_stats stats;
+	struct smr_stats __percpu *stats;
 
 	struct bio_set bs;
 	struct page *scratch;	/* target of the ordering reads */
@@ -212,7 +212,7 @@ static void smr_close_imp_open_zone(struct smr_target *sc)
 		if (z->cond == BLK_ZONE_COND_IMP_OPEN) {
 			smr_do_close(sc, z);
 			sc->imp_close_zno = zno;
-			sc->stats.implicit_closes++;
+			this_cpu_inc(sc->stats->implicit_closes);
 			return;
 		}
 	}
@@ -648,6 +648,12 @@ static void smr_clone_endio(struct bio *clone)
 
 	bio_put(clone);
 
+	/* volatile host-managed: only an error changes the zone state */
+	if (status == BLK_STS_OK && !sc->persistent && !sc->ha) {
+		bio_endio(bio);
+		return;
+	}
+
 	spin_lock_irqsave(&sc->lock, flags);
 	if (status == BLK_STS_OK) {
 		if (pb->off + pb->nr > z->cwp)
@@ -697,15 +703,13 @@ static int smr_map_read(struct smr_target *sc, struct bio *bio, u32 zno)
 	struct smr_zone *z = &sc->zones[zno];
 	u32 off = smr_zone_off(sc, bio->bi_iter.bi_sector);
 	u32 nr = bio_sectors(bio);
-	unsigned long flags;
-	u32 wp = 0;
+	u32 wp;
 	u8 cond;
 
-	spin_lock_irqsave(&sc->lock, flags);
-	sc->stats.reads++;
-	cond = z->cond;
-	wp = z->wp;
-	spin_unlock_irqrestore(&sc->lock, flags);
+	this_cpu_inc(sc->stats->reads);
+	/* a racing write makes this read undefined anyway: no lock needed */
+	cond = READ_ONCE(z->cond);
+	wp = READ_ONCE(z->wp);
 
 	if (smr_is_conv(sc, zno) || cond == BLK_ZONE_COND_READONLY)
 		return smr_remap(sc, bio);
@@ -723,6 +727,59 @@ static int smr_map_read(struct smr_target *sc, struct bio *bio, u32 zno)
 	return smr_remap(sc, bio);
 }
 
+/*
+ * A write ending at the end of a zone may be the first part of a bio that dm
+ * core split at the zone boundary. On 6.1, dm core then trims the original
+ * bio to the remainder before this part completes, and dm_zone_endio() looks
+ * up the zone to unlock from the trimmed original bio: it would unlock the
+ * next zone and leave this one locked forever. Complete such writes before
+ * ->map() returns, while the original bio still starts in this zone. The
+ * backing bio bypasses current->bio_list so that it is issued now. Zone
+ * appends must not take this path: dm_zone_endio() computes their written
+ * sector from its write pointer cache, which is only advanced after ->map().
+ */
+static int smr_write_zone_end(struct smr_target *sc, struct bio *bio,
+			      struct bio *clone)
+{
+	struct smr_io *pb = dm_per_bio_data(bio, sizeof(struct smr_io));
+	struct bio_list *saved = current->bio_list;
+	struct smr_zone *z = &sc->zones[pb->zno];
+	unsigned long flags;
+	int ret;
+
+	current->bio_list = NULL;
+	ret = submit_bio_wait(clone);
+	bio_put(clone);
+
+	spin_lock_irqsave(&sc->lock, flags);
+	if (ret) {
+		/* as smr_clone_endio(): the data is not there */
+		if (z->wp == pb->off + pb->nr && z->cond == BLK_ZONE_COND_FULL) {
+			z->wp = pb->off;
+			if (z->wp) {
+				z->cond = BLK_ZONE_COND_CLOSED;
+				sc->nr_closed++;
+			} else {
+				z->cond = BLK_ZONE_COND_EMPTY;
+			}
+		}
+	} else {
+		z->cwp = pb->off + pb->nr;
+		smr_mark_dirty(sc, pb->zno);
+	}
+	spin_unlock_irqrestore(&sc->lock, flags);
+
+	if (!ret && sc->persistent && (bio->bi_opf & REQ_FUA))
+		ret = smr_persist(sc);
+	current->bio_list = saved;
+
+	/* An error completion here would make dm core complete the bio twice. */
+	if (ret)
+		return DM_MAPIO_KILL;
+	bio_endio(bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
 static int smr_map_write(struct smr_target *sc, struct bio *bio, u32 zno)
 {
 	struct smr_io *pb = dm_per_bio_data(bio, sizeof(struct smr_io));
@@ -734,7 +791,7 @@ static int smr_map_write(struct smr_target *sc, struct bio *bio, u32 zno)
 	struct bio *clone;
 
 	spin_lock_irqsave(&sc->lock, flags);
-	sc->stats.writes++;
+	this_cpu_inc(sc->stats->writes);
 	if (smr_is_conv(sc, zno)) {
 		spin_unlock_irqrestore(&sc->lock, flags);
 		return smr_remap(sc, bio);
@@ -751,7 +808,7 @@ static int smr_map_write(struct smr_target *sc, struct bio *bio, u32 zno)
 	if (z->cond == BLK_ZONE_COND_EMPTY || z->cond == BLK_ZONE_COND_CLOSED) {
 		sts = smr_check_resources(sc, z);
 		if (sts != BLK_STS_OK) {
-			sc->stats.rejected_writes++;
+			this_cpu_inc(sc->stats->rejected_writes);
 			spin_unlock_irqrestore(&sc->lock, flags);
 			return smr_fail(sc, bio, zno, sts);
 		}
@@ -768,13 +825,17 @@ static int smr_map_write(struct smr_target *sc, struct bio *bio, u32 zno)
 	pb->nr = nr;
 	clone = bio_alloc_clone(sc->dev->bdev, bio, GFP_NOIO, &sc->bs);
 	clone->bi_iter.bi_sector = dm_target_offset(sc->ti, bio->bi_iter.bi_sector);
+	/* dm core turns a zone append into a REQ_NOMERGE write (never split) */
+	if (!sc->ha && off + nr == sc->zone_sectors &&
+	    !(bio->bi_opf & REQ_NOMERGE))
+		return smr_write_zone_end(sc, bio, clone);
 	clone->bi_private = bio;
 	clone->bi_end_io = smr_clone_endio;
 	dm_submit_bio_remap(bio, clone);
 	return DM_MAPIO_SUBMITTED;
 
 reject:
-	sc->stats.rejected_writes++;
+	this_cpu_inc(sc->stats->rejected_writes);
 	spin_unlock_irqrestore(&sc->lock, flags);
 	return DM_MAPIO_KILL;
 }
@@ -797,16 +858,16 @@ static int smr_map_zone_mgmt(struct smr_target *sc, struct bio *bio, u32 zno)
 	before = z->cond;
 	switch (op) {
 	case REQ_OP_ZONE_RESET:
-		sc->stats.resets++;
+		this_cpu_inc(sc->stats->resets);
 		break;
 	case REQ_OP_ZONE_OPEN:
-		sc->stats.opens++;
+		this_cpu_inc(sc->stats->opens);
 		break;
 	case REQ_OP_ZONE_CLOSE:
-		sc->stats.closes++;
+		this_cpu_inc(sc->stats->closes);
 		break;
 	default:
-		sc->stats.finishes++;
+		this_cpu_inc(sc->stats->finishes);
 		break;
 	}
 	if (before == BLK_ZONE_COND_READONLY || before == BLK_ZONE_COND_OFFLINE)
@@ -844,7 +905,6 @@ static int smr_map(struct dm_target *ti, struct bio *bio)
 {
 	struct smr_target *sc = ti->private;
 	struct smr_io *pb = dm_per_bio_data(bio, sizeof(struct smr_io));
-	unsigned long flags;
 	u32 zno;
 
 	pb->sc = sc;
@@ -852,9 +912,7 @@ static int smr_map(struct dm_target *ti, struct bio *bio)
 	pb->status = BLK_STS_OK;
 
 	if (op_is_flush(bio->bi_opf) && !bio_sectors(bio)) {
-		spin_lock_irqsave(&sc->lock, flags);
-		sc->stats.flushes++;
-		spin_unlock_irqrestore(&sc->lock, flags);
+		this_cpu_inc(sc->stats->flushes);
 		if (sc->persistent)
 			return smr_defer(sc, bio, SMR_IO_PERSIST, BLK_STS_OK);
 		bio_set_dev(bio, sc->dev->bdev);
@@ -973,6 +1031,26 @@ static void smr_postsuspend(struct dm_target *ti)
 		smr_persist(sc);
 }
 
+static void smr_stats_sum(struct smr_target *sc, struct smr_stats *st)
+{
+	int cpu;
+
+	memset(st, 0, sizeof(*st));
+	for_each_possible_cpu(cpu) {
+		struct smr_stats *c = per_cpu_ptr(sc->stats, cpu);
+
+		st->writes += c->writes;
+		st->reads += c->reads;
+		st->resets += c->resets;
+		st->opens += c->opens;
+		st->closes += c->closes;
+		st->finishes += c->finishes;
+		st->flushes += c->flushes;
+		st->rejected_writes += c->rejected_writes;
+		st->implicit_closes += c->implicit_closes;
+	}
+}
+
 static size_t smr_zone_mem(struct smr_target *sc)
 {
 	size_t mem = (size_t)sc->nr_zones * sizeof(struct smr_zone);
@@ -999,8 +1077,8 @@ static void smr_status(struct dm_target *ti, status_type_t type,
 		spin_lock_irqsave(&sc->lock, flags);
 		for (i = 0; i < sc->nr_zones; i++)
 			cnt[sc->zones[i].cond & 0xf]++;
-		st = sc->stats;
 		spin_unlock_irqrestore(&sc->lock, flags);
+		smr_stats_sum(sc, &st);
 		DMEMIT("zones=%u conv=%u empty=%u imp_open=%u exp_open=%u closed=%u full=%u readonly=%u offline=%u",
 		       sc->nr_zones, cnt[BLK_ZONE_COND_NOT_WP],
 		       cnt[BLK_ZONE_COND_EMPTY], cnt[BLK_ZONE_COND_IMP_OPEN],
@@ -1116,14 +1194,13 @@ static int smr_message(struct dm_target *ti, unsigned int argc, char **argv,
 		       char *result, unsigned int maxlen)
 {
 	struct smr_target *sc = ti->private;
-	unsigned long flags;
+	int cpu;
 
 	if (argc == 3 && !strcmp(argv[0], "fault"))
 		return smr_fault(sc, argv[1], argv[2]);
 	if (argc == 2 && !strcmp(argv[0], "stats") && !strcmp(argv[1], "reset")) {
-		spin_lock_irqsave(&sc->lock, flags);
-		memset(&sc->stats, 0, sizeof(sc->stats));
-		spin_unlock_irqrestore(&sc->lock, flags);
+		for_each_possible_cpu(cpu)
+			memset(per_cpu_ptr(sc->stats, cpu), 0, sizeof(struct smr_stats));
 		return 0;
 	}
 	DMERR("invalid message '%s' with %u arguments (fault <zone> readonly|offline|clear, stats reset)",
@@ -1141,6 +1218,7 @@ static void smr_free(struct smr_target *sc)
 	kvfree(sc->zones);
 	vfree(sc->image);
 	bitmap_free(sc->dirty);
+	free_percpu(sc->stats);
 	if (sc->dev)
 		dm_put_device(sc->ti, sc->dev);
 	kfree(sc);
@@ -1376,7 +1454,8 @@ static int smr_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	sc->scratch = alloc_page(GFP_KERNEL);
 	sc->wq = alloc_ordered_workqueue("dm-smr", WQ_MEM_RECLAIM);
-	if (!sc->scratch || !sc->wq) {
+	sc->stats = alloc_percpu(struct smr_stats);
+	if (!sc->scratch || !sc->wq || !sc->stats) {
 		ti->error = "Cannot allocate work resources";
 		goto bad;
 	}
