@@ -20,6 +20,11 @@
  * data goes through a private clone, and every other completion of a
  * tracked bio is deferred until ->map() has returned (a bio submitted from
  * ->map() only runs after the dm submit_bio method returns).
+ *
+ * A table reload keeps the zone state: the new instance takes it over from
+ * the one it replaces when it first resumes (the old one is suspended by
+ * then). dm core keeps its write pointer cache across a reload with the same
+ * zone count, so the two stay consistent.
  */
 
 #include <linux/device-mapper.h>
@@ -97,6 +102,9 @@ struct smr_stats {
 struct smr_target {
 	struct dm_target *ti;
 	struct dm_dev *dev;
+	struct mapped_device *md;
+	struct list_head node;	/* in smr_instances */
+	bool resumed;		/* resumed once: no state to take over any more */
 
 	sector_t zone_sectors;
 	unsigned int zone_shift;
@@ -146,6 +154,29 @@ static inline bool smr_is_conv(struct smr_target *sc, u32 zno)
 static inline u32 smr_zno(struct smr_target *sc, sector_t sector)
 {
 	return (u32)(dm_target_offset(sc->ti, sector) >> sc->zone_shift);
+}
+
+/* Every instance, to find the one a reload replaces. */
+static LIST_HEAD(smr_instances);
+static DEFINE_MUTEX(smr_instances_lock);
+
+static bool smr_same_geometry(struct smr_target *a, struct smr_target *b)
+{
+	return a->nr_zones == b->nr_zones && a->zone_sectors == b->zone_sectors &&
+	       a->nr_conv == b->nr_conv && a->zone_cap == b->zone_cap &&
+	       a->ha == b->ha;
+}
+
+/* The other instance at the same place of the same dm device, if any. */
+static struct smr_target *smr_find_peer(struct smr_target *sc)
+{
+	struct smr_target *o;
+
+	lockdep_assert_held(&smr_instances_lock);
+	list_for_each_entry(o, &smr_instances, node)
+		if (o != sc && o->md == sc->md && o->ti->begin == sc->ti->begin)
+			return o;
+	return NULL;
 }
 
 static inline void smr_mark_dirty(struct smr_target *sc, u32 zno)
@@ -1012,6 +1043,48 @@ static int smr_iterate_devices(struct dm_target *ti,
 	return fn(ti, sc->dev, 0, ti->len, data);
 }
 
+/*
+ * Take over the zone state of the instance this one replaces in a reload
+ * (suspended by now: no I/O in flight). A persistent instance writes it out
+ * at its next flush, as its own record of it may be older or absent.
+ */
+static void smr_take_over(struct smr_target *sc, struct smr_target *old)
+{
+	unsigned long flags;
+	u32 b;
+
+	spin_lock_irqsave(&old->lock, flags);
+	spin_lock(&sc->lock);
+	memcpy(sc->zones, old->zones, sc->nr_zones * sizeof(*sc->zones));
+	sc->nr_imp_open = old->nr_imp_open;
+	sc->nr_exp_open = old->nr_exp_open;
+	sc->nr_closed = old->nr_closed;
+	sc->imp_close_zno = old->imp_close_zno;
+	spin_unlock(&sc->lock);
+	spin_unlock_irqrestore(&old->lock, flags);
+	if (sc->persistent)
+		for (b = 0; b < sc->nr_rec_blocks; b++)
+			set_bit(b, sc->dirty);
+	DMINFO("%s: zone state taken over from the replaced table",
+	       dm_device_name(sc->md));
+}
+
+static int smr_preresume(struct dm_target *ti)
+{
+	struct smr_target *sc = ti->private;
+	struct smr_target *old;
+
+	mutex_lock(&smr_instances_lock);
+	if (!sc->resumed) {
+		old = smr_find_peer(sc);
+		if (old && smr_same_geometry(sc, old))
+			smr_take_over(sc, old);
+		sc->resumed = true;
+	}
+	mutex_unlock(&smr_instances_lock);
+	return 0;
+}
+
 static void smr_resume(struct dm_target *ti)
 {
 	struct smr_target *sc = ti->private;
@@ -1226,7 +1299,12 @@ static void smr_free(struct smr_target *sc)
 
 static void smr_dtr(struct dm_target *ti)
 {
-	smr_free(ti->private);
+	struct smr_target *sc = ti->private;
+
+	mutex_lock(&smr_instances_lock);
+	list_del(&sc->node);
+	mutex_unlock(&smr_instances_lock);
+	smr_free(sc);
 }
 
 static int smr_parse_u32(const char *key, const char *val, u32 *out)
@@ -1324,7 +1402,7 @@ static int smr_parse_args(struct smr_target *sc, unsigned int argc, char **argv)
  */
 static int smr_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
-	struct smr_target *sc;
+	struct smr_target *sc, *peer;
 	unsigned long long zs;
 	sector_t need, have;
 	u32 nr_seq, i, lbs;
@@ -1342,6 +1420,8 @@ static int smr_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -ENOMEM;
 	}
 	sc->ti = ti;
+	sc->md = dm_table_get_md(ti->table);
+	INIT_LIST_HEAD(&sc->node);
 	spin_lock_init(&sc->lock);
 	mutex_init(&sc->meta_lock);
 	bio_list_init(&sc->deferred);
@@ -1484,6 +1564,18 @@ static int smr_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ret = dm_set_target_max_io_len(ti, sc->zone_sectors);
 	if (ret)
 		goto bad;
+
+	mutex_lock(&smr_instances_lock);
+	peer = smr_find_peer(sc);
+	if (peer && peer->nr_zones == sc->nr_zones && !smr_same_geometry(sc, peer)) {
+		mutex_unlock(&smr_instances_lock);
+		DMERR("reload with another zone geometry but the same zone count: dm core would keep its write pointers; remove and create the device instead");
+		ti->error = "Geometry change in a reload";
+		ret = -EINVAL;
+		goto bad;
+	}
+	list_add(&sc->node, &smr_instances);
+	mutex_unlock(&smr_instances_lock);
 	return 0;
 
 bad:
@@ -1494,7 +1586,7 @@ bad:
 
 static struct target_type smr_target = {
 	.name = "smr",
-	.version = {1, 0, 0},
+	.version = {1, 1, 0},
 	.features = DM_TARGET_MIXED_ZONED_MODEL,
 	.module = THIS_MODULE,
 	.ctr = smr_ctr,
@@ -1503,6 +1595,7 @@ static struct target_type smr_target = {
 	.status = smr_status,
 	.message = smr_message,
 	.postsuspend = smr_postsuspend,
+	.preresume = smr_preresume,
 	.resume = smr_resume,
 	.io_hints = smr_io_hints,
 	.iterate_devices = smr_iterate_devices,

@@ -6,7 +6,8 @@
 #   <run>/.plan      one line per test to run: ITER<TAB>GROUP/NNN<TAB>DEV
 #                    (ITER "-" or iterK; DEV "-" for test(), a device path,
 #                    @none or @fallback for test_device() tests)
-#   <run>/.pos       "N running" or "N done": where in .plan the run is
+#   <run>/.pos       "N running", "N done" or "N reboot" (test N asked for a
+#                    fresh guest to go on in): where in .plan the run is
 #   <run>[/iterK][/DEVNAME]/GROUP/NNN   key<TAB>value result file
 #   <run>/summary    the console lines; the last one is the summary line
 # Everything here uses builtins only, so it costs no fork per test.
@@ -14,6 +15,8 @@
 # Exit status of a direct run that stopped because the kernel cannot recover
 # (unkillable tasks): the host boots a fresh guest to run the rest of .plan.
 RESULTS_RC_REBOOT=75
+# _run_one's status when its test asked for a guest reboot (_reboot_guest).
+RESULTS_RC_BOOT_AGAIN=76
 
 # Count the verdicts of every result file under a run directory.
 _results_count() {
@@ -95,7 +98,9 @@ _results_plan() {
 _results_remaining() {
 	_results_plan "$1" || { echo 0; return; }
 	_results_pos "$1"
-	echo $((${#PLAN[@]} - POS_N - 1))
+	local left=$((${#PLAN[@]} - POS_N - 1))
+	[[ $POS_STATE == reboot ]] && ((left++))
+	echo "$left"
 }
 
 # _results_mark_crashed RUN_DIR REASON [JUNIT_FILE]: the guest died during the

@@ -18,6 +18,9 @@ DMESG_SPLAT='kernel BUG at|WARNING:|BUG:|Oops:|possible recursive locking|Intern
 TIMEOUT_QUICK=300
 TIMEOUT_LONG=3600
 
+# The most guest reboots one test may ask for (_reboot_guest).
+TEST_MAX_BOOTS=8
+
 # Fields of a result file that are not metrics.
 RESULT_FIELDS=" description date status reason exit_status runtime test_dev timeout "
 
@@ -87,6 +90,14 @@ _skip() {
 	echo "$*" >>"$TMPDIR/.skip"
 }
 
+# _reboot_guest: end this boot's part of the test. Once test() returns 0, the
+# guest is replaced by a freshly booted one, in which test() runs again with
+# TEST_BOOT one higher; its output is appended to this boot's, and $TEST_STATE
+# (a directory in the results tree) is kept. Needs _have_guest_reboot.
+_reboot_guest() {
+	: >"$TMPDIR/.reboot"
+}
+
 # _record_device_props DEV: the zoned model, zone count, write cache, ... of a
 # device the test built go into the JUnit properties as TEST.DEVNAME.ATTR.
 _record_device_props() {
@@ -94,6 +105,13 @@ _record_device_props() {
 }
 
 # ---- lifecycle ----
+# Did the kernel splat since this test's marker? (uses _run_one's locals)
+_reboot_dmesg_splat() {
+	((kmsg && CHECK_DMESG)) || return 1
+	dmesg | awk -v m="$marker" 'f; index($0, m) { f = 1 }' | $DMESG_FILTER |
+		grep -Eq "$DMESG_SPLAT"
+}
+
 _test_exit_trap() {
 	_run_cleanups
 	local k
@@ -117,9 +135,16 @@ _run_one() (
 	_res_path "$it" "$t" "$dev"
 	res=$RES
 	[[ -d ${res%/*} ]] || mkdir -p "${res%/*}"
-	for f in "$res" "$res".{out,out.bad,full,dmesg,kmemleak}; do
-		[[ -e $f ]] && rm -f "$f"
-	done
+	# TEST_BOOT: how many guest reboots this test asked for so far.
+	TEST_BOOT=0
+	[[ -f $res.boot ]] && read -r TEST_BOOT <"$res.boot"
+	TEST_STATE=$res.state
+	if ((TEST_BOOT == 0)); then
+		for f in "$res" "$res".{out,out.bad,full,dmesg,kmemleak}; do
+			[[ -e $f ]] && rm -f "$f"
+		done
+		[[ -e $TEST_STATE ]] && rm -rf "$TEST_STATE"
+	fi
 
 	DESCRIPTION='' CHECK_DMESG=1 DMESG_FILTER=cat QUICK='' CAN_BE_ZONED=0
 	SKIP_REASONS=()
@@ -131,6 +156,10 @@ _run_one() (
 	unset TIMEOUT
 	# shellcheck source=/dev/null
 	. "$src"
+	# The test file's globals may reuse these names.
+	idx=$1 it=$2 t=$3 dev=$4 src=$TESTS_DIR/$3 devname=
+	_res_path "$it" "$t" "$dev"
+	res=$RES
 	local test_timeout=${TIMEOUT:-}
 	[[ $dev == /* ]] && devname=${dev##*/}
 	printf -v label '%-60s' "$t${devname:+ => $devname} ($DESCRIPTION)"
@@ -196,10 +225,12 @@ _run_one() (
 	_results_read "$hist" last
 
 	TMPDIR=$(mktemp -d /tmp/dmemu-test.XXXXXX)
-	export TMPDIR FULL TEST_NAME SRCDIR TIMEOUT TEST_DEV TEST_DEV_SYSFS
-	: >"$FULL"
+	export TMPDIR FULL TEST_NAME SRCDIR TIMEOUT TEST_DEV TEST_DEV_SYSFS TEST_BOOT TEST_STATE
+	((TEST_BOOT)) || : >"$FULL"
+	mkdir -p "$TEST_STATE"
 	local marker kmsg=0
 	marker="dmemu: run $t${devname:+ on $devname} at $EPOCHREALTIME"
+	((TEST_BOOT)) && marker+=" (boot $TEST_BOOT of the test)"
 	if echo "$marker" 2>/dev/null >/dev/kmsg; then
 		kmsg=1
 	fi
@@ -222,7 +253,7 @@ _run_one() (
 			echo "fallback device: $TEST_DEV" >>"$FULL"
 		fi
 		"$test_fn"
-	) </dev/null >"$res.out" 2>&1 &
+	) </dev/null >>"$res.out" 2>&1 &
 	pid=$!
 	set +m
 	_hang_wait "$pid" "$timeout" "$t"
@@ -232,6 +263,7 @@ _run_one() (
 	if [[ $coverage == per-test ]]; then
 		local cname=$t${devname:+@$devname}
 		[[ $it != - ]] && cname+="#${it#iter}"
+		((TEST_BOOT)) && cname+="~boot$TEST_BOOT"
 		"$TOP/harness/coverage/capture" "$run_dir/coverage/raw/tests/$cname"
 	fi
 	local runtime
@@ -240,6 +272,17 @@ _run_one() (
 	local status=pass reason='' details='' k v
 	local -A now=()
 	_results_read "$TMPDIR/.test_run" now
+	if [[ -f $TMPDIR/.reboot ]] && ((!HANG_TIMEDOUT && rc == 0)) && [[ ! -s $TMPDIR/.skip ]]; then
+		if ((can_reboot && TEST_BOOT < TEST_MAX_BOOTS)) && ! _reboot_dmesg_splat; then
+			echo $((TEST_BOOT + 1)) >"$res.boot"
+			rm -rf "$TMPDIR"
+			echo "$label [reboot]"
+			echo "    boot $TEST_BOOT done: the test goes on in a fresh guest"
+			return "$RESULTS_RC_BOOT_AGAIN"
+		fi
+		((can_reboot)) || rc=1 reason="asked for a guest reboot, which only VM runs started on the host can do"
+		((TEST_BOOT < TEST_MAX_BOOTS)) || rc=1 reason="asked for more than $TEST_MAX_BOOTS guest reboots"
+	fi
 	if ((HANG_TIMEDOUT)); then
 		status=fail reason="timeout (${timeout}s)"
 		((HANG_STUCK)) && reason+="; $HANG_STUCK tasks cannot be killed"
@@ -253,7 +296,7 @@ _run_one() (
 		done <"$TMPDIR/.skip"
 	else
 		if ! diff -u "$src.out" "$res.out" >"$TMPDIR/diff" 2>&1; then
-			status=fail reason="output mismatch"
+			status=fail reason="${reason:+$reason, }output mismatch"
 			mv "$res.out" "$res.out.bad"
 			details=$(head -n 10 "$TMPDIR/diff"; echo "(diff -u $src.out $res.out.bad)")
 		fi
@@ -276,6 +319,12 @@ _run_one() (
 	fi
 	[[ -f $res.out ]] && rm -f "$res.out"
 	[[ -s $FULL ]] || rm -f "$FULL"
+	rm -f "$res.boot"
+	if [[ $status == fail ]]; then
+		rmdir "$TEST_STATE" 2>/dev/null # kept when not empty, for the post-mortem
+	else
+		rm -rf "$TEST_STATE"
+	fi
 	if ((HANG_STUCK == 0)); then
 		rm -rf "$TMPDIR"
 	fi
@@ -352,6 +401,7 @@ _run_all() {
 			tee -a "$run_dir/summary"
 		_results_pos "$run_dir"
 		start=$((POS_N + 1))
+		[[ $POS_STATE == reboot ]] && start=$POS_N
 	else
 		_plan || exit 2
 		if ((dry)); then
@@ -389,6 +439,12 @@ _run_all() {
 			echo "$i running" >"$run_dir/.pos"
 			_run_one "$i" "$it" "$t" "$dev"
 			rc=$?
+			if ((rc == RESULTS_RC_BOOT_AGAIN)); then
+				# test i goes on in the next guest
+				echo "$i reboot" >"$run_dir/.pos"
+				rc=$RESULTS_RC_REBOOT
+				break
+			fi
 			echo "$i done" >"$run_dir/.pos"
 			_junit_write "$run_dir" "$junit"
 			if ((rc == RESULTS_RC_REBOOT)); then
