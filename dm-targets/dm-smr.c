@@ -104,7 +104,7 @@ struct smr_target {
 	struct dm_dev *dev;
 	struct mapped_device *md;
 	struct list_head node;	/* in smr_instances */
-	bool resumed;		/* resumed once: no state to take over any more */
+	bool resumed;		/* has served I/O: the live table, or was */
 
 	sector_t zone_sectors;
 	unsigned int zone_shift;
@@ -167,16 +167,26 @@ static bool smr_same_geometry(struct smr_target *a, struct smr_target *b)
 	       a->ha == b->ha;
 }
 
-/* The other instance at the same place of the same dm device, if any. */
-static struct smr_target *smr_find_peer(struct smr_target *sc)
+/*
+ * The resumed instance at the same place of the same dm device, if any: the
+ * live table a reload replaces (a loaded but never resumed table is not).
+ */
+static struct smr_target *smr_find_live_peer(struct smr_target *sc)
 {
 	struct smr_target *o;
 
 	lockdep_assert_held(&smr_instances_lock);
 	list_for_each_entry(o, &smr_instances, node)
-		if (o != sc && o->md == sc->md && o->ti->begin == sc->ti->begin)
+		if (o != sc && o->resumed && o->md == sc->md &&
+		    o->ti->begin == sc->ti->begin)
 			return o;
 	return NULL;
+}
+
+/* May sc carry on with old's zones (and dm core with its write pointers)? */
+static bool smr_can_take_over(struct smr_target *sc, struct smr_target *old)
+{
+	return smr_same_geometry(sc, old) && sc->dev->bdev == old->dev->bdev;
 }
 
 static inline void smr_mark_dirty(struct smr_target *sc, u32 zno)
@@ -1051,11 +1061,14 @@ static int smr_iterate_devices(struct dm_target *ti,
 static void smr_take_over(struct smr_target *sc, struct smr_target *old)
 {
 	unsigned long flags;
-	u32 b;
+	u32 b, i;
 
 	spin_lock_irqsave(&old->lock, flags);
-	spin_lock(&sc->lock);
+	spin_lock_nested(&sc->lock, SINGLE_DEPTH_NESTING);
 	memcpy(sc->zones, old->zones, sc->nr_zones * sizeof(*sc->zones));
+	/* every write has completed; a volatile HM instance never tracks cwp */
+	for (i = 0; i < sc->nr_zones; i++)
+		sc->zones[i].cwp = sc->zones[i].wp;
 	sc->nr_imp_open = old->nr_imp_open;
 	sc->nr_exp_open = old->nr_exp_open;
 	sc->nr_closed = old->nr_closed;
@@ -1076,8 +1089,13 @@ static int smr_preresume(struct dm_target *ti)
 
 	mutex_lock(&smr_instances_lock);
 	if (!sc->resumed) {
-		old = smr_find_peer(sc);
-		if (old && smr_same_geometry(sc, old))
+		/*
+		 * dm core kept its write pointer cache if the device size did
+		 * not change (it rescanned the new table otherwise).
+		 */
+		old = smr_find_live_peer(sc);
+		if (old && smr_can_take_over(sc, old) &&
+		    dm_table_get_size(ti->table) == dm_table_get_size(old->ti->table))
 			smr_take_over(sc, old);
 		sc->resumed = true;
 	}
@@ -1566,10 +1584,10 @@ static int smr_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 
 	mutex_lock(&smr_instances_lock);
-	peer = smr_find_peer(sc);
-	if (peer && peer->nr_zones == sc->nr_zones && !smr_same_geometry(sc, peer)) {
+	peer = smr_find_live_peer(sc);
+	if (peer && peer->nr_zones == sc->nr_zones && !smr_can_take_over(sc, peer)) {
 		mutex_unlock(&smr_instances_lock);
-		DMERR("reload with another zone geometry but the same zone count: dm core would keep its write pointers; remove and create the device instead");
+		DMERR("reload with another zone geometry or device but the same zone count: dm core would keep its write pointers; remove and create the device instead");
 		ti->error = "Geometry change in a reload";
 		ret = -EINVAL;
 		goto bad;

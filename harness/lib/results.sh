@@ -114,6 +114,9 @@ _results_mark_crashed() {
 		IFS=$'\t' read -r it t dev <<<"${PLAN[POS_N]}"
 		_res_path "$it" "$t" "$dev"
 		mkdir -p "${RES%/*}"
+		# the output of the boots of a test that asked for reboots
+		rm -f "$RES.boot"
+		[[ -f $RES.out ]] && mv "$RES.out" "$RES.out.bad"
 		if [[ ! -f $RES ]]; then
 			_record "$RES" "" fail "$2" "" 0
 			_junit_case "$run_dir" "$POS_N" "$t" "$dev" "$it" "" fail "$2" 0 \

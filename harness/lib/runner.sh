@@ -204,6 +204,7 @@ _run_one() (
 		requires
 	fi
 	if ((${#SKIP_REASONS[@]})); then
+		rm -f "$res.boot" "$res.out"
 		local why
 		why=$(IFS=';'; echo "${SKIP_REASONS[*]}")
 		_record "$res" "$DESCRIPTION" "not run" "$why" "" 0 test_dev "$dev"
@@ -409,6 +410,8 @@ _run_all() {
 			return 0
 		fi
 		mkdir -p "$run_dir/.junit"
+		# a reused --run-id: no test goes on from an older run's reboot
+		find "$run_dir" -name '*.boot' -type f -delete
 		printf '%s\n' "${PLAN[@]}" >"$run_dir/.plan"
 		echo "-1 done" >"$run_dir/.pos"
 		printf -v run_started '%(%Y-%m-%dT%H:%M:%S)T' -1
