@@ -513,6 +513,8 @@ static int smr_meta_load(struct smr_target *sc)
 		       (unsigned long long)sc->meta_start);
 		smr_meta_fill_hdr(sc);
 		memset(recs, 0, (size_t)sc->nr_rec_blocks * PAGE_SIZE);
+		for (i = sc->nr_conv; i < sc->nr_zones; i++)
+			recs[i].cond = BLK_ZONE_COND_EMPTY;
 		for (b = 1; b <= sc->nr_rec_blocks; b++) {
 			ret = smr_meta_io(sc, REQ_OP_WRITE, b, REQ_SYNC);
 			if (ret)
@@ -551,6 +553,14 @@ static int smr_meta_load(struct smr_target *sc)
 		u8 cond = recs[i].cond;
 
 		switch (cond) {
+		case BLK_ZONE_COND_NOT_WP:
+			/* an all-zero record: formatted by dm-smr 1.0, never written */
+			if (wp) {
+				DMERR("state=persistent: zone %u: bad record", i);
+				return -EINVAL;
+			}
+			cond = BLK_ZONE_COND_EMPTY;
+			break;
 		case BLK_ZONE_COND_EMPTY:
 			wp = 0;
 			break;
