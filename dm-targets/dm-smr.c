@@ -85,6 +85,8 @@ struct smr_io {
 	u32 nr;
 	u8 kind;
 	blk_status_t status;
+	/* the private clone of a data write: no allocation per write */
+	struct bio clone;
 };
 
 struct smr_stats {
@@ -697,7 +699,7 @@ static void smr_clone_endio(struct bio *clone)
 	struct smr_zone *z = &sc->zones[pb->zno];
 	unsigned long flags;
 
-	bio_put(clone);
+	bio_uninit(clone);
 
 	/* volatile host-managed: only an error changes the zone state */
 	if (status == BLK_STS_OK && !sc->persistent && !sc->ha) {
@@ -800,7 +802,7 @@ static int smr_write_zone_end(struct smr_target *sc, struct bio *bio,
 
 	current->bio_list = NULL;
 	ret = submit_bio_wait(clone);
-	bio_put(clone);
+	bio_uninit(clone);
 
 	spin_lock_irqsave(&sc->lock, flags);
 	if (ret) {
@@ -841,13 +843,16 @@ static int smr_map_write(struct smr_target *sc, struct bio *bio, u32 zno)
 	blk_status_t sts;
 	struct bio *clone;
 
-	spin_lock_irqsave(&sc->lock, flags);
 	this_cpu_inc(sc->stats->writes);
-	if (smr_is_conv(sc, zno)) {
-		spin_unlock_irqrestore(&sc->lock, flags);
+	if (smr_is_conv(sc, zno))
 		return smr_remap(sc, bio);
-	}
 
+	/* before any state change: cloning an integrity payload can fail */
+	clone = &pb->clone;
+	if (bio_init_clone(sc->dev->bdev, clone, bio, GFP_NOIO))
+		return DM_MAPIO_KILL;
+
+	spin_lock_irqsave(&sc->lock, flags);
 	if (z->cond == BLK_ZONE_COND_READONLY ||
 	    z->cond == BLK_ZONE_COND_OFFLINE)
 		goto reject;
@@ -861,6 +866,7 @@ static int smr_map_write(struct smr_target *sc, struct bio *bio, u32 zno)
 		if (sts != BLK_STS_OK) {
 			this_cpu_inc(sc->stats->rejected_writes);
 			spin_unlock_irqrestore(&sc->lock, flags);
+			bio_uninit(clone);
 			return smr_fail(sc, bio, zno, sts);
 		}
 		if (z->cond == BLK_ZONE_COND_CLOSED)
@@ -874,7 +880,6 @@ static int smr_map_write(struct smr_target *sc, struct bio *bio, u32 zno)
 	pb->kind = SMR_IO_WRITE;
 	pb->off = off;
 	pb->nr = nr;
-	clone = bio_alloc_clone(sc->dev->bdev, bio, GFP_NOIO, &sc->bs);
 	clone->bi_iter.bi_sector = dm_target_offset(sc->ti, bio->bi_iter.bi_sector);
 	/* dm core turns a zone append into a REQ_NOMERGE write (never split) */
 	if (!sc->ha && off + nr == sc->zone_sectors &&
@@ -888,6 +893,7 @@ static int smr_map_write(struct smr_target *sc, struct bio *bio, u32 zno)
 reject:
 	this_cpu_inc(sc->stats->rejected_writes);
 	spin_unlock_irqrestore(&sc->lock, flags);
+	bio_uninit(clone);
 	return DM_MAPIO_KILL;
 }
 
