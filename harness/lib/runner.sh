@@ -214,11 +214,12 @@ _run_one() (
 		return 0
 	fi
 
-	local timeout=${user_timeout:-$test_timeout}
+	local timeout=$test_timeout
 	if [[ -z $timeout ]]; then
 		timeout=$TIMEOUT_LONG
 		[[ $QUICK == 1 ]] && timeout=$TIMEOUT_QUICK
 	fi
+	timeout=${user_timeout:-$((timeout * ${timeout_scale:-1}))}
 	TIMEOUT=$timeout
 
 	local hist=$out_base/history/${devname:-nodev}/$t
