@@ -981,6 +981,24 @@ static int smr_map(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_KILL;
 	pb->zno = zno;
 
+	/*
+	 * Split reads and writes at zone ends here, not with ti->max_io_len:
+	 * that would also make dm core cap every bio at the device's
+	 * max_sectors (a 128 KiB write on brd became 127 + 1 KiB, two bios
+	 * through the whole stack), which dm-linear never does. A zone append
+	 * that dm core turned into a REQ_NOMERGE write is not split: if it
+	 * does not fit in its zone, smr_map_write() rejects it.
+	 */
+	if (bio_op(bio) == REQ_OP_READ ||
+	    (bio_op(bio) == REQ_OP_WRITE &&
+	     !(smr_tracked(sc, zno) && (bio->bi_opf & REQ_NOMERGE)))) {
+		u32 left = sc->zone_sectors -
+			   smr_zone_off(sc, bio->bi_iter.bi_sector);
+
+		if (bio_sectors(bio) > left)
+			dm_accept_partial_bio(bio, left);
+	}
+
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
 		return smr_map_read(sc, bio, zno);
@@ -1595,9 +1613,6 @@ static int smr_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->per_io_data_size = sizeof(struct smr_io);
 	ti->emulate_zone_append = true;
 	ti->accounts_remapped_io = true;
-	ret = dm_set_target_max_io_len(ti, sc->zone_sectors);
-	if (ret)
-		goto bad;
 
 	mutex_lock(&smr_instances_lock);
 	peer = smr_find_live_peer(sc);
